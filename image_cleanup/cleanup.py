@@ -1,0 +1,198 @@
+"""One invocation, end to end: event -> records -> notices -> decisions -> deletes -> result.
+
+``run`` returns an ``Invocation`` and never raises for the event's content; it raises
+``ConfigurationError`` for bad settings, before the event is looked at. Whether to raise
+``RetryableCleanupError`` is the handler's business, so the CLI can still print the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from image_cleanup.auth import Credentials, resolve_credentials
+from image_cleanup.context import Platform, read_context
+from image_cleanup.envelopes import EventError, unwrap
+from image_cleanup.errors import ConfigurationError
+from image_cleanup.guards import Decision, Policy, decide
+from image_cleanup.logs import Redactor, configure, log_json
+from image_cleanup.notices import Notice, read_notices
+from image_cleanup.results import (
+    CleanupResult,
+    ErrorEntry,
+    ItemResult,
+    batch_item_failures,
+    overall_status,
+    summarise,
+)
+from image_cleanup.retrying import Breaker, Deadline
+from image_cleanup.settings import Settings, load_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    result: dict[str, Any]
+    raise_retryable: bool  # the handler should hand the event back to the platform
+
+    @property
+    def status(self) -> str:
+        return str(self.result["status"])
+
+    def summary_line(self) -> str:
+        keys = ("status", "summary", "invocation_id")
+        return json.dumps({k: self.result[k] for k in keys}, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where and how to call: resolved once per invocation, only when something is called."""
+
+    base_url: str
+    credentials: Credentials
+
+
+def _require_target(settings: Settings, platform: Platform) -> _Target:
+    base_url = settings.base_url
+    if base_url is None:
+        raise ConfigurationError(
+            "no endpoint: set CLEANUP_REGION or CLEANUP_ENDPOINT (or CLEANUP_DRY_RUN=true)"
+        )
+    credentials = resolve_credentials(settings, platform)
+    if credentials is None:
+        raise ConfigurationError(
+            "no credentials: set CLEANUP_AUTH_TOKEN, or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, "
+            "or give the FunctionGraph function an agency (or CLEANUP_DRY_RUN=true)"
+        )
+    return _Target(base_url, credentials)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _final(decision: Decision) -> ItemResult:
+    outcome = decision.outcome or "would_delete"
+    return ItemResult(
+        image_id=decision.image_id,
+        project_id=decision.project_id,
+        outcome=outcome,  # type: ignore[arg-type]
+        reason=decision.reason,
+        message=decision.message,
+        retryable=decision.retryable,
+        record_id=decision.record_id,
+    )
+
+
+def _execute(
+    decisions: Sequence[Decision], settings: Settings, target: _Target | None, deadline: Deadline
+) -> Iterator[ItemResult]:
+    """Item results in event order; only targets outside dry-run reach the client."""
+    calls = [d for d in decisions if d.is_target and not d.dry_run]
+    done: dict[int, ItemResult] = {}
+    if calls:
+        assert target is not None
+        from image_cleanup.client import ImageClient, pooled_session  # only when something is called
+
+        client = ImageClient(
+            settings,
+            target.base_url,
+            target.credentials.auth,
+            pooled_session(settings.concurrency),
+            deadline,
+            Breaker(settings.breaker_threshold),
+        )
+        workers = min(settings.concurrency, len(calls))
+        if workers == 1:
+            results: Iterator[ItemResult] = map(client.delete, calls)
+            done = {id(d): r for d, r in zip(calls, results, strict=True)}
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers, thread_name_prefix="image-cleanup") as pool:
+                done = {id(d): r for d, r in zip(calls, pool.map(client.delete, calls), strict=True)}
+    for decision in decisions:
+        yield done[id(decision)] if id(decision) in done else _final(decision)
+
+
+def run(
+    event: Any,
+    context: Any = None,
+    *,
+    force_dry_run: bool = False,
+    settings: Settings | None = None,
+) -> Invocation:
+    """Handle one event; ``settings`` defaults to the environment's (cached per container)."""
+    started_at = datetime.now(timezone.utc)
+    started = time.monotonic()
+    platform = read_context(context)
+    settings = settings or load_settings()
+    deadline = Deadline(platform.remaining_s, settings.deadline_margin_s)
+    configure(settings.log_level)
+    dry_run = settings.dry_run or force_dry_run
+    target = None if dry_run else _require_target(settings, platform)
+    redactor = Redactor(
+        settings.secret_values()
+        + [s for s in (platform.security_secret_key, platform.security_token, platform.token,
+                       platform.security_access_key) if s]
+    )
+    invocation_id = platform.request_id or str(uuid.uuid4())
+
+    unwrapped = unwrap(event, settings.event_types)
+    notices: list[Notice] = []
+    errors: list[EventError] = []
+    for index, record in enumerate(unwrapped.records):
+        found = read_notices(record, index)
+        notices.extend(found.notices)
+        if found.error is not None:
+            errors.append(found.error)
+        if found.dry_run and not unwrapped.batch:
+            dry_run = True  # a single event's top-level dry_run makes the whole run dry
+    policy = Policy(
+        default_project_id=settings.project_id or platform.project_id or settings.runtime_project_id,
+        allowed_project_ids=settings.allowed_project_ids,
+        protected_image_ids=settings.protected_image_ids,
+        max_images=settings.max_images,
+        dry_run=dry_run,
+        now=started_at,
+    )
+    decisions, cap_errors = decide(notices, policy, record_batch=unwrapped.record_batch)
+    errors.extend(cap_errors)
+    items = list(_execute(decisions, settings, target, deadline))
+
+    error_entries = [ErrorEntry(code=e.code, message=e.message, record_id=e.record_id) for e in errors]  # type: ignore[arg-type]
+    summary = summarise(items)
+    result = CleanupResult(
+        status=overall_status(summary, len(error_entries)),
+        trigger=unwrapped.trigger,  # type: ignore[arg-type]
+        event_id=unwrapped.event_id,
+        invocation_id=invocation_id,
+        api=settings.api,
+        dry_run=dry_run,
+        started_at=_rfc3339(started_at),
+        duration_ms=int((time.monotonic() - started) * 1000),
+        summary=summary,
+        items=items,
+        errors=error_entries,
+        batchItemFailures=(
+            batch_item_failures(items, error_entries) if unwrapped.trigger == "sqs" else None
+        ),
+    )
+    document = redactor.scrub_value(result.model_dump(mode="json"))
+    ids = {"invocation_id": invocation_id, "event_id": unwrapped.event_id}
+    for item in document["items"]:
+        level = logging.INFO if item["outcome"] in ("deleted", "already_absent", "would_delete", "skipped") else logging.WARNING
+        log_json(level, "image", redactor, **ids, item=item)
+    for error in document["errors"]:
+        log_json(logging.WARNING, "event error", redactor, **ids, error=error)
+    log_json(logging.INFO, "cleanup finished", redactor, **ids, result=document)
+    retryable = any(item.retryable for item in items)
+    return Invocation(
+        document,
+        raise_retryable=retryable and settings.fail_on_retryable and unwrapped.trigger != "sqs",
+    )
