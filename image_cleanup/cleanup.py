@@ -180,7 +180,8 @@ def run(
         items=items,
         errors=error_entries,
         batchItemFailures=(
-            batch_item_failures(items, error_entries) if unwrapped.trigger == "sqs" else None
+            batch_item_failures(items, error_entries, (r.record_id for r in unwrapped.records))
+            if unwrapped.trigger == "sqs" else None
         ),
     )
     document = redactor.scrub_value(result.model_dump(mode="json"))

@@ -31,7 +31,7 @@ def clip_message(value: Any) -> Any:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
     @field_validator("message", mode="before", check_fields=False)
     @classmethod
@@ -120,15 +120,14 @@ def needs_redelivery(item: ItemResult) -> bool:
     return item.outcome in ("deferred", "rejected") or (item.outcome == "failed" and item.retryable)
 
 
-def batch_item_failures(items: Iterable[ItemResult], errors: Iterable[ErrorEntry]) -> list[BatchItemFailure]:
-    ids: dict[str, None] = {}
-    for item in items:
-        if item.record_id is not None and needs_redelivery(item):
-            ids[item.record_id] = None
-    for error in errors:
-        if error.record_id is not None:
-            ids[error.record_id] = None
-    return [BatchItemFailure(itemIdentifier=i) for i in ids]
+def batch_item_failures(
+    items: Iterable[ItemResult], errors: Iterable[ErrorEntry], record_ids: Iterable[str | None]
+) -> list[BatchItemFailure]:
+    """The messages to redeliver, in the batch's order."""
+    failing = {item.record_id for item in items if needs_redelivery(item)}
+    failing.update(error.record_id for error in errors)
+    ordered = dict.fromkeys(r for r in record_ids if r is not None and r in failing)
+    return [BatchItemFailure(itemIdentifier=record_id) for record_id in ordered]
 
 
 def result_schema() -> dict[str, Any]:
