@@ -81,6 +81,13 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class _Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class RequestRecord:
     at: float  # time.monotonic() when the request arrived
     method: str
@@ -164,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path
         ecs = _ECS_PATH.match(path)
         ims = _IMS_PATH.match(path)
-        image_id = (ecs.group(3) if ecs else ims.group(1) if ims else None)
+        image_id = ecs.group(3) if ecs else ims.group(1) if ims else None
         project_id = ecs.group(2) if ecs else self.headers.get("X-Project-Id")
         with state.lock:
             state.in_flight += 1
@@ -173,29 +180,42 @@ class _Handler(BaseHTTPRequestHandler):
             queue = state.faults.get(image_id or "")
             fault = queue.popleft() if queue else None
             if fault is None and state.rates:
-                roll = state.rng.random()
-                for status, rate in state.rates.items():
-                    if roll < rate:
-                        fault = Fault(status=status)
-                        break
-                    roll -= rate
-        status: int | None = None
+                fault = self._random_fault(state)
+        response: _Response | None = None
         try:
-            status = self._serve_delete(path, image_id, project_id, ecs is not None, body, fault)
+            response = self._respond(path, image_id, project_id, ecs is not None, body, fault)
         finally:
+            # Logged before the answer goes out, so a client that has its answer sees the log.
             with state.lock:
                 state.in_flight -= 1
                 state.requests.append(
                     RequestRecord(
-                        time.monotonic(), "DELETE", path, image_id, project_id, status,
-                        dict(self.headers.items()), body, in_flight,
+                        time.monotonic(), "DELETE", path, image_id, project_id,
+                        response.status if response else None, dict(self.headers.items()), body,
+                        in_flight,
                     )
                 )
+        if response is None:
+            self.close_connection = True
+            if fault is not None and fault.drop:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self._send(response.status, response.body, response.headers)
 
-    def _serve_delete(
+    @staticmethod
+    def _random_fault(state: _State) -> Fault | None:
+        roll = state.rng.random()
+        for status, rate in state.rates.items():
+            if roll < rate:
+                return Fault(status=status)
+            roll -= rate
+        return None
+
+    def _respond(
         self, path: str, image_id: str | None, project_id: str | None, ecs: bool, body: bytes,
         fault: Fault | None,
-    ) -> int | None:
+    ) -> _Response | None:
+        """The answer to a DELETE, or None to hang up without one."""
         state = self.server.state
         request_id = uuid.uuid4().hex
         headers = {"X-Request-Id": request_id}
@@ -204,13 +224,11 @@ class _Handler(BaseHTTPRequestHandler):
         if state.latency:
             time.sleep(state.latency)
         if image_id is None:
-            self._send(404, error_body(404, request_id), headers)
-            return 404
+            return _Response(404, error_body(404, request_id), headers)
         denied = self._authenticate(path, body)
         if denied:
-            self._send(401, json.dumps({"error_code": "APIGW.0301", "error_msg": denied,
-                                        "request_id": request_id}).encode(), headers)
-            return 401
+            document = {"error_code": "APIGW.0301", "error_msg": denied, "request_id": request_id}
+            return _Response(401, json.dumps(document).encode(), headers)
         if fault is not None:
             if fault.delete_first:
                 self._delete(image_id, project_id)
@@ -218,30 +236,23 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay)
             if fault.hang:
                 state.stopping.wait(fault.hang)
-                self.close_connection = True
                 return None
             if fault.drop:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
                 return None
             if fault.status is not None:
                 if fault.retry_after is not None:
                     headers["Retry-After"] = fault.retry_after
                 payload = fault.body if fault.body is not None else error_body(fault.status, request_id)
-                self._send(fault.status, payload, headers)
-                return fault.status
+                return _Response(fault.status, payload, headers)
         if not ecs and body and not _is_json_object(body):
-            self._send(400, error_body(400, request_id), headers)
-            return 400
+            return _Response(400, error_body(400, request_id), headers)
         if self._delete(image_id, project_id):
-            self._send(204, b"", headers)
-            return 204
+            return _Response(204, b"", headers)
         not_found = (
             {"itemNotFound": {"code": 404, "message": "Image not found."}} if ecs
             else {"error": {"code": "Ims.0027", "message": "The image does not exist."}}
         )
-        self._send(404, json.dumps(not_found).encode(), headers)
-        return 404
+        return _Response(404, json.dumps(not_found).encode(), headers)
 
     def _delete(self, image_id: str, project_id: str | None) -> bool:
         state = self.server.state
@@ -331,7 +342,9 @@ class ImageApiEmulator:
         return f"http://{host}:{port}"
 
     def start(self) -> ImageApiEmulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
+        )
         self._thread.start()
         return self
 
