@@ -24,6 +24,7 @@ from image_cleanup.guards import Decision, Policy, decide
 from image_cleanup.logs import Redactor, configure, log_json
 from image_cleanup.notices import Notice, read_notices
 from image_cleanup.results import (
+    OK_OUTCOMES,
     CleanupResult,
     ErrorEntry,
     ItemResult,
@@ -81,7 +82,7 @@ def _final(decision: Decision) -> ItemResult:
     return ItemResult(
         image_id=decision.image_id,
         project_id=decision.project_id,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         reason=decision.reason,
         message=decision.message,
         retryable=decision.retryable,
@@ -96,7 +97,8 @@ def _execute(
     calls = [d for d in decisions if d.is_target and not d.dry_run]
     done: dict[int, ItemResult] = {}
     if calls:
-        assert target is not None
+        if target is None:  # run() resolves a target whenever the run is not dry
+            raise RuntimeError("deletes to make but no endpoint resolved")
         from image_cleanup.client import ImageClient, pooled_session  # only when something is called
 
         client = ImageClient(
@@ -165,11 +167,11 @@ def run(
     errors.extend(cap_errors)
     items = list(_execute(decisions, settings, target, deadline))
 
-    error_entries = [ErrorEntry(code=e.code, message=e.message, record_id=e.record_id) for e in errors]  # type: ignore[arg-type]
+    error_entries = [ErrorEntry(code=e.code, message=e.message, record_id=e.record_id) for e in errors]
     summary = summarise(items)
     result = CleanupResult(
         status=overall_status(summary, len(error_entries)),
-        trigger=unwrapped.trigger,  # type: ignore[arg-type]
+        trigger=unwrapped.trigger,
         event_id=unwrapped.event_id,
         invocation_id=invocation_id,
         api=settings.api,
@@ -187,7 +189,7 @@ def run(
     document = redactor.scrub_value(result.model_dump(mode="json"))
     ids = {"invocation_id": invocation_id, "event_id": unwrapped.event_id}
     for item in document["items"]:
-        level = logging.INFO if item["outcome"] in ("deleted", "already_absent", "would_delete", "skipped") else logging.WARNING
+        level = logging.INFO if item["outcome"] in OK_OUTCOMES else logging.WARNING
         log_json(level, "image", redactor, **ids, item=item)
     for error in document["errors"]:
         log_json(logging.WARNING, "event error", redactor, **ids, error=error)

@@ -137,7 +137,9 @@ class ImageClient:
             if settings.ims_delete_backup:
                 headers["Content-Type"] = "application/json;charset=UTF-8"
                 body = b'{"delete_backup": true}'
-        timeouts = self._deadline.attempt_timeouts(settings.connect_timeout_s, settings.read_timeout_s)
+        timeouts = self._deadline.attempt_timeouts(
+            settings.connect_timeout_s, settings.read_timeout_s
+        )
         try:
             response = self._session.delete(
                 self.url(project_id, image_id),
@@ -151,7 +153,8 @@ class ImageClient:
         except requests.Timeout as exc:
             return Attempt(None, "timeout", True, message=_exception_message(exc, "timed out"))
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            return Attempt(None, "connection_error", True, message=_exception_message(exc, "connection failed"))
+            message = _exception_message(exc, "connection failed")
+            return Attempt(None, "connection_error", True, message=message)
         with response:
             return self._classify(response)
 
@@ -179,9 +182,10 @@ class ImageClient:
 
     def delete(self, decision: Decision) -> ItemResult:
         """All attempts for one image, or a deferral when it must not start."""
-        assert decision.image_id is not None and decision.project_id is not None
+        if decision.image_id is None or decision.project_id is None:  # guards never let this through
+            raise ValueError("only a validated target can be deleted")
         if self._breaker.is_open:
-            return _deferred(decision, "circuit_open", "the API is failing or throttling; left for redelivery")
+            return _deferred(decision, "circuit_open", "the API is failing or throttling; left for later")
         if not self._deadline.can_start_attempt():
             return _deferred(decision, "deadline_exceeded", "not started: the invocation's deadline is near")
         settings = self._settings

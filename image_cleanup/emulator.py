@@ -11,6 +11,7 @@ Standalone: ``python -m image_cleanup.emulator --image ID ...`` prints its URL a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hmac
 import json
 import random
@@ -139,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         state = self.server.state
         if self.path == "/_emulator/health":
             self._send(200, b'{"ok": true}')
@@ -150,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, error_body(404, "-"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self._read_body()
         if self.path != "/_emulator/images":
             self._send(404, error_body(404, "-"))
@@ -165,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.emulator.seed(ids)
         self._send(204)
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         state = self.server.state
         body = self._read_body()
         path = self.path
@@ -288,9 +289,11 @@ class _Handler(BaseHTTPRequestHandler):
         if abs((datetime.now(timezone.utc) - when).total_seconds()) > MAX_CLOCK_SKEW_S:
             return "APIGW.0303: the request time is too far from the server's"
         names = signed.split(";")
-        if state.security_token is not None:
-            if "x-security-token" not in names or self.headers.get("X-Security-Token") != state.security_token:
-                return "the security token is missing or invalid"
+        if state.security_token is not None and (
+            "x-security-token" not in names
+            or self.headers.get("X-Security-Token") != state.security_token
+        ):
+            return "the security token is missing or invalid"
         if "host" not in names:
             return "the Host header is not signed"
         headers = {name: self.headers.get(name, "") for name in names}
@@ -329,7 +332,7 @@ class ImageApiEmulator:
         self.token = token if token is not None or credentials else secrets.token_urlsafe(24)
         self._state = _State(
             self.token, dict(credentials or {}), security_token, latency, dict(rates or {}),
-            random.Random(seed),
+            random.Random(seed),  # noqa: S311 - fault injection, not cryptography
         )
         self._server = _Server((host, port), _Handler)
         self._server.state = self._state
@@ -339,7 +342,7 @@ class ImageApiEmulator:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> ImageApiEmulator:
         self._thread = threading.Thread(
@@ -412,13 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     emulator.seed(args.image)
     with emulator:
-        print(json.dumps({"url": emulator.url, "token": emulator.token, "images": len(args.image)}), flush=True)
+        ready = {"url": emulator.url, "token": emulator.token, "images": len(args.image)}
+        print(json.dumps(ready), flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

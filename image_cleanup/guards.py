@@ -51,6 +51,7 @@ def _judge(notice: Notice, policy: Policy, seen: set[tuple[str, str]]) -> Decisi
     image_id = canonical_image_id(notice.image_id)
     raw_project = policy.default_project_id if notice.project_id is None else notice.project_id
     project_ok = is_project_id(raw_project)
+    project = raw_project if isinstance(raw_project, str) else ""
     base = Decision(
         notice.record_index,
         notice.record_id,
@@ -73,8 +74,7 @@ def _judge(notice: Notice, policy: Policy, seen: set[tuple[str, str]]) -> Decisi
         )
     if not project_ok:
         return refuse("rejected", "invalid_project_id", "project_id must be 32 ASCII letters and digits")
-    assert isinstance(raw_project, str)
-    if policy.allowed_project_ids and raw_project not in policy.allowed_project_ids:
+    if policy.allowed_project_ids and project not in policy.allowed_project_ids:
         return refuse("rejected", "project_not_allowed", "project is not in CLEANUP_ALLOWED_PROJECT_IDS")
     if image_id in policy.protected_image_ids:
         return refuse("skipped", "protected_image", "image is in CLEANUP_PROTECTED_IMAGE_IDS")
@@ -87,7 +87,7 @@ def _judge(notice: Notice, policy: Policy, seen: set[tuple[str, str]]) -> Decisi
             )
         if expires_at > policy.now + CLOCK_SKEW:
             return refuse("skipped", "not_yet_expired", f"image expires at {notice.expires_at}")
-    key = (raw_project, image_id)
+    key = (project, image_id)
     if key in seen:
         return refuse("skipped", "duplicate", "the same image appears earlier in this invocation")
     seen.add(key)

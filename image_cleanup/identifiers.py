@@ -36,9 +36,7 @@ def parse_rfc3339(raw: object) -> datetime | None:
     seconds, dot, rest = text.partition(".")
     if dot:
         # datetime.fromisoformat takes at most 6 fraction digits; RFC 3339 allows more.
-        digits = re.match(r"[0-9]+", rest)
-        assert digits is not None
-        fraction = digits.group()
+        fraction = rest[: len(rest) - len(rest.lstrip("0123456789"))]
         text = f"{seconds}.{fraction[:6].ljust(6, '0')}{rest[len(fraction):]}"
     try:
         return datetime.fromisoformat(text)

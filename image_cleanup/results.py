@@ -42,7 +42,9 @@ class _Model(BaseModel):
 class ItemResult(_Model):
     """What happened to one image."""
 
-    image_id: str | None = Field(description="canonical lower-case UUID, or the raw value cut to 128 characters")
+    image_id: str | None = Field(
+        description="canonical lower-case UUID, or the raw value cut to 128 characters"
+    )
     project_id: str | None
     outcome: Outcome
     reason: ReasonCode | None = None
@@ -75,7 +77,7 @@ class Summary(_Model):
 
 
 class BatchItemFailure(_Model):
-    itemIdentifier: str
+    itemIdentifier: str  # noqa: N815 - the name Lambda reads
 
 
 class CleanupResult(_Model):
@@ -91,7 +93,7 @@ class CleanupResult(_Model):
     summary: Summary
     items: list[ItemResult]
     errors: list[ErrorEntry]
-    batchItemFailures: list[BatchItemFailure] | None = Field(
+    batchItemFailures: list[BatchItemFailure] | None = Field(  # noqa: N815 - the name Lambda reads
         default=None,
         exclude_if=lambda value: value is None,
         description="SQS only: the messages the queue must redeliver",

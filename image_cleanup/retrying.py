@@ -7,6 +7,7 @@ the time left, and a breaker counted across all images; ``Retry`` offers none of
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -73,7 +74,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if seconds != seconds or seconds == float("inf"):  # NaN or infinity
+    if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
 

@@ -170,7 +170,8 @@ def _describe(error: ValidationError) -> str:
 
 
 _cache_lock = threading.Lock()
-_cache: tuple[tuple[tuple[str, str], ...], Settings | ConfigurationError] | None = None
+# the last (environment, settings-or-error) pair; one entry is enough for a container
+_cache: dict[str, tuple[tuple[tuple[str, str], ...], Settings | ConfigurationError]] = {}
 
 
 def _relevant_environment() -> tuple[tuple[str, str], ...]:
@@ -181,12 +182,11 @@ def _relevant_environment() -> tuple[tuple[str, str], ...]:
 
 def load_settings(**overrides: Any) -> Settings:
     """The settings for this invocation; raises ConfigurationError naming the bad setting."""
-    global _cache
     if overrides:
         return _build(overrides)
     key = _relevant_environment()
     with _cache_lock:
-        cached = _cache
+        cached = _cache.get("last")
     if cached is None or cached[0] != key:
         try:
             built: Settings | ConfigurationError = _build({})
@@ -194,7 +194,7 @@ def load_settings(**overrides: Any) -> Settings:
             built = exc
         cached = (key, built)
         with _cache_lock:
-            _cache = cached
+            _cache["last"] = cached
     if isinstance(cached[1], ConfigurationError):
         raise ConfigurationError(str(cached[1]))
     return cached[1]

@@ -63,7 +63,7 @@ class FunctionGraphContext:
             "getSecurityToken": security_token, "getToken": token,
         }
 
-    def getRemainingTimeInMilliSeconds(self) -> int:  # noqa: N802 - FunctionGraph's name
+    def getRemainingTimeInMilliSeconds(self) -> int:
         return max(0, int((self._ends - time.monotonic()) * 1000))
 
     def __getattr__(self, name: str) -> Any:

@@ -108,7 +108,7 @@ def test_error_bodies(body, message, env, emulator, invoke) -> None:
 def test_request_id_is_taken_from_the_response(env, emulator, invoke) -> None:
     emulator.seed([IMAGE])
     item = invoke(NOTICE)["items"][0]
-    sent = [r for r in emulator.requests][0]
+    sent = emulator.requests[0]
     assert item["request_id"] and len(item["request_id"]) == 32
     assert sent.headers["X-Auth-Token"] == TOKEN
 

@@ -30,8 +30,7 @@ def test_schema_refuses_what_the_contract_forbids() -> None:
     good = {
         "schema_version": "1", "status": "succeeded", "trigger": "sqs", "event_id": None,
         "invocation_id": "x", "api": "ims", "dry_run": False, "started_at": "2026-12-04T10:00:00.123Z",
-        "duration_ms": 1, "summary": {k: 0 for k in ("total", "deleted", "already_absent", "would_delete",
-                                                      "skipped", "rejected", "failed", "deferred")},
+        "duration_ms": 1, "summary": dict.fromkeys(("total", "deleted", "already_absent", "would_delete", "skipped", "rejected", "failed", "deferred"), 0),
         "items": [], "errors": [], "batchItemFailures": [],
     }
     validate(good)
