@@ -168,6 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         state = self.server.state
+        arrived = time.monotonic()
         body = self._read_body()
         path = self.path
         ecs = _ECS_PATH.match(path)
@@ -191,14 +192,16 @@ class _Handler(BaseHTTPRequestHandler):
                 state.in_flight -= 1
                 state.requests.append(
                     RequestRecord(
-                        time.monotonic(), "DELETE", path, image_id, project_id,
+                        arrived, "DELETE", path, image_id, project_id,
                         response.status if response else None, dict(self.headers.items()), body,
                         in_flight,
                     )
                 )
-        if response is None:
+        if response is None:  # a hang or a drop, acted out after the request was logged
             self.close_connection = True
-            if fault is not None and fault.drop:
+            if fault is not None and fault.hang:
+                state.stopping.wait(fault.hang)
+            else:
                 self.connection.shutdown(socket.SHUT_RDWR)
         else:
             self._send(response.status, response.body, response.headers)
@@ -235,10 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._delete(image_id, project_id)
             if fault.delay:
                 time.sleep(fault.delay)
-            if fault.hang:
-                state.stopping.wait(fault.hang)
-                return None
-            if fault.drop:
+            if fault.hang or fault.drop:
                 return None
             if fault.status is not None:
                 if fault.retry_after is not None:
