@@ -152,7 +152,7 @@ class ImageClient:
             )
         except requests.Timeout as exc:
             return Attempt(None, "timeout", True, message=_exception_message(exc, "timed out"))
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        except requests.RequestException as exc:  # refused, reset, broken chunking: no answer
             message = _exception_message(exc, "connection failed")
             return Attempt(None, "connection_error", True, message=message)
         with response:

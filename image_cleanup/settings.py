@@ -120,7 +120,14 @@ class Settings(BaseSettings):
     def _endpoint(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value.strip())
+        value = value.strip()
+        if "@" in value or not value.isprintable() or " " in value:
+            raise ValueError("must not carry credentials, spaces or control characters")
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        except ValueError:
+            raise ValueError("has an invalid port") from None
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be an https URL such as https://ims.cn-north-4.myhuaweicloud.com")
         if parts.scheme == "http" and not is_loopback_host(parts.hostname):
