@@ -99,7 +99,7 @@ class RequestRecord:
     headers: dict[str, str]
     body: bytes
     in_flight: int
-
+    peer: str  # the client's address and port: one per pooled connection
 
 @dataclass
 class _State:
@@ -194,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
                     RequestRecord(
                         arrived, "DELETE", path, image_id, project_id,
                         response.status if response else None, dict(self.headers.items()), body,
-                        in_flight,
+                        in_flight, f"{self.client_address[0]}:{self.client_address[1]}",
                     )
                 )
         if response is None:  # a hang or a drop, acted out after the request was logged

@@ -181,4 +181,5 @@ def test_concurrency_is_bounded_and_shared_pool_is_used(env, emulator, invoke) -
     elapsed = time.monotonic() - started
     assert [i["image_id"] for i in result["items"]] == ids  # event order kept
     assert emulator.max_in_flight == 4
+    assert len({r.peer for r in emulator.requests}) <= 4  # connections are pooled and reused
     assert elapsed < 24 * 0.05  # faster than one at a time
