@@ -46,7 +46,8 @@ def _split_csv(value: Any) -> Any:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CLEANUP_", populate_by_name=True, extra="ignore", frozen=True
+        env_prefix="CLEANUP_", populate_by_name=True, extra="ignore", frozen=True,
+        env_ignore_empty=True,  # a deployment template sets unused variables to ""
     )
 
     region: str | None = None
