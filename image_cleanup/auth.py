@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from requests import PreparedRequest
@@ -108,8 +108,7 @@ class AkSkAuth(AuthBase):
         return request
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+class Credentials(NamedTuple):
     """Where the credentials came from (for logs) and the requests auth that applies them."""
 
     source: str

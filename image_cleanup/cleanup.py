@@ -12,9 +12,8 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from image_cleanup.auth import Credentials, resolve_credentials
 from image_cleanup.context import Platform, read_context
@@ -26,9 +25,10 @@ from image_cleanup.notices import Notice, read_notices
 from image_cleanup.results import (
     OK_OUTCOMES,
     CleanupResult,
-    ErrorEntry,
     ItemResult,
     batch_item_failures,
+    error_entry,
+    item_result,
     overall_status,
     summarise,
 )
@@ -36,8 +36,7 @@ from image_cleanup.retrying import Breaker, Deadline
 from image_cleanup.settings import Settings, load_settings
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
+class Invocation(NamedTuple):
     result: dict[str, Any]
     raise_retryable: bool  # the handler should hand the event back to the platform
 
@@ -50,8 +49,7 @@ class Invocation:
         return json.dumps({k: self.result[k] for k in keys}, separators=(",", ":"))
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
+class _Target(NamedTuple):
     """Where and how to call: resolved once per invocation, only when something is called."""
 
     base_url: str
@@ -78,11 +76,10 @@ def _rfc3339(moment: datetime) -> str:
 
 
 def _final(decision: Decision) -> ItemResult:
-    outcome = decision.outcome or "would_delete"
-    return ItemResult(
-        image_id=decision.image_id,
-        project_id=decision.project_id,
-        outcome=outcome,
+    return item_result(
+        decision.image_id,
+        decision.project_id,
+        decision.outcome or "would_delete",
         reason=decision.reason,
         message=decision.message,
         retryable=decision.retryable,
@@ -167,9 +164,10 @@ def run(
     errors.extend(cap_errors)
     items = list(_execute(decisions, settings, target, deadline))
 
-    error_entries = [ErrorEntry(code=e.code, message=e.message, record_id=e.record_id) for e in errors]
+    error_entries = [error_entry(e.code, e.message, e.record_id) for e in errors]
     summary = summarise(items)
     result = CleanupResult(
+        schema_version="1",
         status=overall_status(summary, len(error_entries)),
         trigger=unwrapped.trigger,
         event_id=unwrapped.event_id,
@@ -181,12 +179,12 @@ def run(
         summary=summary,
         items=items,
         errors=error_entries,
-        batchItemFailures=(
-            batch_item_failures(items, error_entries, (r.record_id for r in unwrapped.records))
-            if unwrapped.trigger == "sqs" else None
-        ),
     )
-    document = redactor.scrub_value(result.model_dump(mode="json"))
+    if unwrapped.trigger == "sqs":
+        result["batchItemFailures"] = batch_item_failures(
+            items, error_entries, (r.record_id for r in unwrapped.records)
+        )
+    document: dict[str, Any] = redactor.scrub_value(result)
     ids = {"invocation_id": invocation_id, "event_id": unwrapped.event_id}
     for item in document["items"]:
         level = logging.INFO if item["outcome"] in OK_OUTCOMES else logging.WARNING
@@ -194,7 +192,7 @@ def run(
     for error in document["errors"]:
         log_json(logging.WARNING, "event error", redactor, **ids, error=error)
     log_json(logging.INFO, "cleanup finished", redactor, **ids, result=document)
-    retryable = any(item.retryable for item in items)
+    retryable = any(item["retryable"] for item in items)
     return Invocation(
         document,
         raise_retryable=retryable and settings.fail_on_retryable and unwrapped.trigger != "sqs",

@@ -7,12 +7,10 @@ sees one ``Platform`` value and never the context object itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(NamedTuple):
     request_id: str | None = None
     remaining_s: float | None = None
     project_id: str | None = None

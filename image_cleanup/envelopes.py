@@ -12,23 +12,22 @@ import base64
 import binascii
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple
+
+from image_cleanup.results import ErrorCode, Trigger
 
 # Triggers whose records are redelivered one by one: over the cap they defer, not reject.
 RECORD_BATCH_TRIGGERS = frozenset({"sqs", "sns", "smn", "kafka"})
 NOTICE_KEYS = ("image_id", "imageId", "project_id", "projectId", "images", "image_ids", "imageIds")
 
 
-@dataclass(frozen=True, slots=True)
-class EventError:
-    code: str
+class EventError(NamedTuple):
+    code: ErrorCode
     message: str
     record_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One delivered message: its notice payload, or the error that stopped it."""
 
     record_id: str | None
@@ -37,11 +36,10 @@ class Record:
     error: EventError | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Unwrapped:
-    trigger: str
-    event_id: str | None = None
-    records: list[Record] = field(default_factory=list)
+class Unwrapped(NamedTuple):
+    trigger: Trigger
+    event_id: str | None
+    records: list[Record]
     batch: bool = False
 
     @property
@@ -53,7 +51,7 @@ def _text_id(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _failed(code: str, message: str, record_id: str | None) -> Record:
+def _failed(code: ErrorCode, message: str, record_id: str | None) -> Record:
     return Record(record_id, error=EventError(code, message, record_id))
 
 
@@ -141,15 +139,15 @@ class _Unwrapper:
                 records.append(_failed("unrecognized_event", "not a CloudEvent", record_id))
         if not records:
             records.append(_failed("no_images", "the batch holds no events", None))
-        return Unwrapped("cloudevent", records=records, batch=True)
+        return Unwrapped("cloudevent", None, records, batch=True)
 
-    def records(self, trigger: str, entries: list[Any]) -> Unwrapped:
+    def records(self, trigger: Literal["sqs", "sns", "smn", "kafka"], entries: list[Any]) -> Unwrapped:
         records = []
         for index, entry in enumerate(entries):
             records.extend(self._record(trigger, index, entry))
-        return Unwrapped(trigger, records=records, batch=True)
+        return Unwrapped(trigger, None, records, batch=True)
 
-    def _record(self, trigger: str, index: int, entry: Any) -> list[Record]:
+    def _record(self, trigger: Literal["sqs", "sns", "smn", "kafka"], index: int, entry: Any) -> list[Record]:
         if not isinstance(entry, dict):
             return [_failed("unrecognized_event", f"{trigger} record {index} is not an object", None)]
         if trigger == "sqs":
@@ -179,7 +177,7 @@ class _Unwrapper:
         if isinstance(event, str | bytes | bytearray):
             event, problem = parse_json_text(event)
             if problem:
-                return Unwrapped("unknown", records=[_failed("malformed_json", problem, None)])
+                return Unwrapped("unknown", None, [_failed("malformed_json", problem, None)])
         if isinstance(event, list):
             if any(isinstance(e, dict) and "specversion" in e for e in event):
                 return self.cloudevent_batch(event)
@@ -211,14 +209,14 @@ class _Unwrapper:
         if trigger_type == "KAFKA" and isinstance(event.get("records"), list):
             return self.records("kafka", event["records"])
         if trigger_type == "TIMER" and "user_event" in event:
-            return Unwrapped("timer", records=[self.message(event["user_event"], None)])
+            return Unwrapped("timer", None, [self.message(event["user_event"], None)])
         if any(key in event for key in NOTICE_KEYS):
-            return Unwrapped("direct", records=[Record(None, payload=event)])
+            return Unwrapped("direct", None, [Record(None, payload=event)])
         return _unrecognized("the event matches no known envelope and holds no notice")
 
 
 def _unrecognized(message: str) -> Unwrapped:
-    return Unwrapped("unknown", records=[_failed("unrecognized_event", message, None)])
+    return Unwrapped("unknown", None, [_failed("unrecognized_event", message, None)])
 
 
 def unwrap(event: Any, accepted_types: Collection[str]) -> Unwrapped:

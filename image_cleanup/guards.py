@@ -8,8 +8,8 @@ wins; the blast-radius cap then counts only the targets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
 
 from image_cleanup.envelopes import EventError
 from image_cleanup.identifiers import canonical_image_id, clip, is_project_id, parse_rfc3339
@@ -18,8 +18,7 @@ from image_cleanup.notices import Notice
 CLOCK_SKEW = timedelta(seconds=60)
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     default_project_id: str | None
     allowed_project_ids: frozenset[str]
     protected_image_ids: frozenset[str]
@@ -28,15 +27,14 @@ class Policy:
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The verdict on one notice. ``outcome`` None means: a target, to delete (or dry-run)."""
 
     record_index: int
     record_id: str | None
     image_id: str | None
     project_id: str | None
-    outcome: str | None = None
+    outcome: Literal["rejected", "skipped", "deferred"] | None = None
     reason: str | None = None
     message: str | None = None
     dry_run: bool = False
@@ -60,8 +58,8 @@ def _judge(notice: Notice, policy: Policy, seen: set[tuple[str, str]]) -> Decisi
         dry_run=policy.dry_run or notice.dry_run,
     )
 
-    def refuse(outcome: str, reason: str, message: str) -> Decision:
-        return replace(base, outcome=outcome, reason=reason, message=message)
+    def refuse(outcome: Literal["rejected", "skipped"], reason: str, message: str) -> Decision:
+        return base._replace(outcome=outcome, reason=reason, message=message)
 
     if notice.image_id is None:
         return refuse("rejected", "missing_image_id", "the notice names no image_id")
@@ -107,8 +105,8 @@ def decide(
         return _defer_over_cap(decisions, policy.max_images), []
     message = f"{targets} images would be deleted, over CLEANUP_MAX_IMAGES={policy.max_images}"
     refused = [
-        d if d.outcome == "rejected" else replace(
-            d, outcome="rejected", reason="too_many_images", message=f"event refused: {message}"
+        d if d.outcome == "rejected" else d._replace(
+            outcome="rejected", reason="too_many_images", message=f"event refused: {message}"
         )
         for d in decisions
     ]
@@ -130,8 +128,8 @@ def _defer_over_cap(decisions: list[Decision], cap: int) -> list[Decision]:
         admitted.add(index)
     message = f"over CLEANUP_MAX_IMAGES={cap} in this batch; left for redelivery"
     return [
-        d if not d.is_target or d.record_index in admitted else replace(
-            d, outcome="deferred", reason="too_many_images", message=message, retryable=True
+        d if not d.is_target or d.record_index in admitted else d._replace(
+            outcome="deferred", reason="too_many_images", message=message, retryable=True
         )
         for d in decisions
     ]

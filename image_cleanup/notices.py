@@ -8,16 +8,15 @@ validation error to be mapped back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from image_cleanup.envelopes import NOTICE_KEYS, EventError, Record
+from image_cleanup.results import ErrorCode
 
 _OFF = (None, False, 0, "", "false", "False", "FALSE", "0", "no", "off")
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(NamedTuple):
     """One image to consider, with its fields exactly as the event gave them."""
 
     record_index: int
@@ -28,8 +27,7 @@ class Notice:
     dry_run: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RecordNotices:
+class RecordNotices(NamedTuple):
     notices: list[Notice]
     error: EventError | None = None
     dry_run: bool = False  # the top-level flag of this record's payload
@@ -100,5 +98,5 @@ def read_notices(record: Record, record_index: int) -> RecordNotices:
     return RecordNotices(notices, dry_run=dry_top)
 
 
-def _refuse(record: Record, code: str, message: str) -> RecordNotices:
+def _refuse(record: Record, code: ErrorCode, message: str) -> RecordNotices:
     return RecordNotices([], EventError(code, message, record.record_id))

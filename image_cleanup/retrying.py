@@ -12,7 +12,6 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 MIN_ATTEMPT_S = 0.5
 
@@ -67,6 +66,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     try:
         seconds = float(value)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # only an HTTP-date needs the email package
+
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
