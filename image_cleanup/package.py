@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}
-_SKIP_DIRS = {"__pycache__", "bin"}
+_SKIP_DIRS = {"bin"}
 # Reproducible archives: every entry gets the same timestamp.
 _EPOCH = (2026, 1, 1, 0, 0, 0)
 
@@ -37,13 +37,27 @@ def vendor(target: Path, python: str, arch: str) -> None:
     subprocess.run(command, check=True)  # noqa: S603 - fixed arguments, our own interpreter
 
 
+def precompile(*folders: Path) -> None:
+    """Ship bytecode, so a cold start need not compile (the function's folder is read-only).
+
+    Unchecked-hash pycs stay valid whatever timestamps the unpacked files get. Only possible
+    when this interpreter is the target's version; otherwise the runtime compiles at start.
+    """
+    import compileall
+    import py_compile
+
+    for folder in folders:
+        compileall.compile_dir(
+            str(folder), quiet=1, workers=1,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+
+
 def _add_tree(archive: zipfile.ZipFile, source: Path, prefix: str) -> int:
     count = 0
     for folder, dirs, files in os.walk(source):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
         for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")):
-                continue
             path = Path(folder) / name
             arcname = f"{prefix}{path.relative_to(source).as_posix()}"
             info = zipfile.ZipInfo(arcname, _EPOCH)
@@ -66,6 +80,8 @@ def build(output: Path, python: str = "3.12", arch: str = "x86_64") -> int:
         shutil.copytree(ROOT / "image_cleanup", staged / "image_cleanup",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         shutil.copy2(ROOT / "handler.py", staged / "handler.py")
+        if python == f"{sys.version_info.major}.{sys.version_info.minor}":
+            precompile(staged, site)
         with zipfile.ZipFile(output, "w") as archive:
             return _add_tree(archive, staged, "") + _add_tree(archive, site, "")
 

@@ -50,7 +50,9 @@ def test_zip_layout(unpacked) -> None:
     assert any(n.startswith("requests/") for n in names)
     assert any(n.startswith("pydantic_settings/") for n in names)
     assert any(n.startswith("pydantic_core/_pydantic_core") and n.endswith(".so") for n in names)
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    tag = sys.implementation.cache_tag  # built for this interpreter: bytecode is shipped
+    assert f"image_cleanup/__pycache__/cleanup.{tag}.pyc" in names
+    assert f"requests/__pycache__/sessions.{tag}.pyc" in names
     assert not any(n.startswith(("tests/", "benchmarks/", "events/")) for n in names)
 
 
