@@ -11,13 +11,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from image_cleanup.auth import Credentials, resolve_credentials
 from image_cleanup.context import Platform, read_context
-from image_cleanup.envelopes import EventError, unwrap
+from image_cleanup.envelopes import EventError, Unwrapped, unwrap
 from image_cleanup.errors import ConfigurationError
 from image_cleanup.guards import Decision, Policy, decide
 from image_cleanup.logs import Redactor, configure, log_json
@@ -89,34 +89,57 @@ def _final(decision: Decision) -> ItemResult:
 
 def _execute(
     decisions: Sequence[Decision], settings: Settings, target: _Target | None, deadline: Deadline
-) -> Iterator[ItemResult]:
+) -> list[ItemResult]:
     """Item results in event order; only targets outside dry-run reach the client."""
-    calls = [d for d in decisions if d.is_target and not d.dry_run]
-    done: dict[int, ItemResult] = {}
-    if calls:
-        if target is None:  # run() resolves a target whenever the run is not dry
-            raise RuntimeError("deletes to make but no endpoint resolved")
-        from image_cleanup.client import ImageClient, pooled_session  # only when something is called
+    finals = [None if d.is_target and not d.dry_run else _final(d) for d in decisions]
+    calls = [index for index, final in enumerate(finals) if final is None]
+    if not calls:
+        return [final for final in finals if final is not None]
+    if target is None:  # run() resolves a target whenever the run is not dry
+        raise RuntimeError("deletes to make but no endpoint resolved")
+    from image_cleanup.client import ImageClient, pooled_session  # only when something is called
 
-        client = ImageClient(
-            settings,
-            target.base_url,
-            target.credentials.auth,
-            pooled_session(settings.concurrency),
-            deadline,
-            Breaker(settings.breaker_threshold),
-        )
-        workers = min(settings.concurrency, len(calls))
-        if workers == 1:
-            results: Iterator[ItemResult] = map(client.delete, calls)
-            done = {id(d): r for d, r in zip(calls, results, strict=True)}
-        else:
-            from concurrent.futures import ThreadPoolExecutor
+    client = ImageClient(
+        settings, target.base_url, target.credentials.auth, pooled_session(settings.concurrency),
+        deadline, Breaker(settings.breaker_threshold),
+    )
+    targets = [decisions[index] for index in calls]
+    workers = min(settings.concurrency, len(calls))
+    if workers == 1:
+        deleted = list(map(client.delete, targets))
+    else:
+        from concurrent.futures import ThreadPoolExecutor  # a single delete needs no threads
 
-            with ThreadPoolExecutor(workers, thread_name_prefix="image-cleanup") as pool:
-                done = {id(d): r for d, r in zip(calls, pool.map(client.delete, calls), strict=True)}
-    for decision in decisions:
-        yield done[id(decision)] if id(decision) in done else _final(decision)
+        with ThreadPoolExecutor(workers, thread_name_prefix="image-cleanup") as pool:
+            deleted = list(pool.map(client.delete, targets))  # workers take images in order
+    by_index = dict(zip(calls, deleted, strict=True))
+    return [final if final is not None else by_index[index] for index, final in enumerate(finals)]
+
+
+def _read_event(event: Any, settings: Settings) -> tuple[Unwrapped, list[Notice], list[EventError], bool]:
+    """Unwrap the event; its notices, its event-level errors, and whether it asks for dry-run."""
+    unwrapped = unwrap(event, settings.event_types)
+    notices: list[Notice] = []
+    errors: list[EventError] = []
+    dry_run = False
+    for index, record in enumerate(unwrapped.records):
+        found = read_notices(record, index)
+        notices.extend(found.notices)
+        if found.error is not None:
+            errors.append(found.error)
+        # a single event's top-level dry_run makes the whole run dry; in a batch, its record only
+        dry_run = dry_run or (found.dry_run and not unwrapped.batch)
+    return unwrapped, notices, errors, dry_run
+
+
+def _log(document: dict[str, Any], redactor: Redactor) -> None:
+    ids = {"invocation_id": document["invocation_id"], "event_id": document["event_id"]}
+    for item in document["items"]:
+        level = logging.INFO if item["outcome"] in OK_OUTCOMES else logging.WARNING
+        log_json(level, "image", redactor, **ids, item=item)
+    for error in document["errors"]:
+        log_json(logging.WARNING, "event error", redactor, **ids, error=error)
+    log_json(logging.INFO, "cleanup finished", redactor, **ids, result=document)
 
 
 def run(
@@ -131,27 +154,14 @@ def run(
     started = time.monotonic()
     platform = read_context(context)
     settings = settings or load_settings()
-    deadline = Deadline(platform.remaining_s, settings.deadline_margin_s)
+    deadline = Deadline(platform.remaining_s, settings.deadline_margin_s, started)
     configure(settings.log_level)
     dry_run = settings.dry_run or force_dry_run
     target = None if dry_run else _require_target(settings, platform)
-    redactor = Redactor(
-        settings.secret_values()
-        + [s for s in (platform.security_secret_key, platform.security_token, platform.token,
-                       platform.security_access_key) if s]
-    )
-    invocation_id = platform.request_id or str(uuid.uuid4())
+    redactor = Redactor([*settings.secret_values(), *platform.secret_values()])
 
-    unwrapped = unwrap(event, settings.event_types)
-    notices: list[Notice] = []
-    errors: list[EventError] = []
-    for index, record in enumerate(unwrapped.records):
-        found = read_notices(record, index)
-        notices.extend(found.notices)
-        if found.error is not None:
-            errors.append(found.error)
-        if found.dry_run and not unwrapped.batch:
-            dry_run = True  # a single event's top-level dry_run makes the whole run dry
+    unwrapped, notices, errors, event_dry_run = _read_event(event, settings)
+    dry_run = dry_run or event_dry_run
     policy = Policy(
         default_project_id=settings.project_id or platform.project_id or settings.runtime_project_id,
         allowed_project_ids=settings.allowed_project_ids,
@@ -161,17 +171,16 @@ def run(
         now=started_at,
     )
     decisions, cap_errors = decide(notices, policy, record_batch=unwrapped.record_batch)
-    errors.extend(cap_errors)
-    items = list(_execute(decisions, settings, target, deadline))
+    items = _execute(decisions, settings, target, deadline)
 
-    error_entries = [error_entry(e.code, e.message, e.record_id) for e in errors]
+    error_entries = [error_entry(e.code, e.message, e.record_id) for e in [*errors, *cap_errors]]
     summary = summarise(items)
     result = CleanupResult(
         schema_version="1",
         status=overall_status(summary, len(error_entries)),
         trigger=unwrapped.trigger,
         event_id=unwrapped.event_id,
-        invocation_id=invocation_id,
+        invocation_id=platform.request_id or str(uuid.uuid4()),
         api=settings.api,
         dry_run=dry_run,
         started_at=_rfc3339(started_at),
@@ -185,13 +194,7 @@ def run(
             items, error_entries, (r.record_id for r in unwrapped.records)
         )
     document: dict[str, Any] = redactor.scrub_value(result)
-    ids = {"invocation_id": invocation_id, "event_id": unwrapped.event_id}
-    for item in document["items"]:
-        level = logging.INFO if item["outcome"] in OK_OUTCOMES else logging.WARNING
-        log_json(level, "image", redactor, **ids, item=item)
-    for error in document["errors"]:
-        log_json(logging.WARNING, "event error", redactor, **ids, error=error)
-    log_json(logging.INFO, "cleanup finished", redactor, **ids, result=document)
+    _log(document, redactor)
     retryable = any(item["retryable"] for item in items)
     return Invocation(
         document,

@@ -19,6 +19,10 @@ class Platform(NamedTuple):
     security_token: str | None = None
     token: str | None = None
 
+    def secret_values(self) -> list[str]:
+        secrets = (self.security_access_key, self.security_secret_key, self.security_token, self.token)
+        return [s for s in secrets if s]
+
     def __repr__(self) -> str:  # the credentials must never reach a log line
         return f"Platform(request_id={self.request_id!r}, remaining_s={self.remaining_s!r})"
 

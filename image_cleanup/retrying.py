@@ -19,8 +19,10 @@ MIN_ATTEMPT_S = 0.5
 class Deadline:
     """The invocation's deadline on the monotonic clock; None means no deadline."""
 
-    def __init__(self, remaining_s: float | None, margin_s: float) -> None:
-        self._at = None if remaining_s is None else time.monotonic() + remaining_s - margin_s
+    def __init__(self, remaining_s: float | None, margin_s: float, since: float | None = None) -> None:
+        """``remaining_s`` as the platform said it at ``since`` (a monotonic time; default now)."""
+        start = time.monotonic() if since is None else since
+        self._at = None if remaining_s is None else start + remaining_s - margin_s
 
     def remaining(self) -> float:
         return float("inf") if self._at is None else self._at - time.monotonic()
