@@ -28,7 +28,6 @@ from image_cleanup.results import (
     ItemResult,
     batch_item_failures,
     error_entry,
-    item_result,
     overall_status,
     summarise,
 )
@@ -75,23 +74,11 @@ def _rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _final(decision: Decision) -> ItemResult:
-    return item_result(
-        decision.image_id,
-        decision.project_id,
-        decision.outcome or "would_delete",
-        reason=decision.reason,
-        message=decision.message,
-        retryable=decision.retryable,
-        record_id=decision.record_id,
-    )
-
-
 def _execute(
     decisions: Sequence[Decision], settings: Settings, target: _Target | None, deadline: Deadline
 ) -> list[ItemResult]:
     """Item results in event order; only targets outside dry-run reach the client."""
-    finals = [None if d.is_target and not d.dry_run else _final(d) for d in decisions]
+    finals = [None if d.is_target and not d.dry_run else d.as_item() for d in decisions]
     calls = [index for index, final in enumerate(finals) if final is None]
     if not calls:
         return [final for final in finals if final is not None]

@@ -225,12 +225,6 @@ def _exception_message(exc: Exception, fallback: str) -> str:
 
 
 def _deferred(decision: Decision, reason: str, message: str) -> ItemResult:
-    return item_result(
-        decision.image_id,
-        decision.project_id,
-        "deferred",
-        reason=reason,
-        message=message,
-        retryable=True,
-        record_id=decision.record_id,
-    )
+    return decision._replace(
+        outcome="deferred", reason=reason, message=message, retryable=True
+    ).as_item()

@@ -72,19 +72,19 @@ class _Unwrapper:
     def __init__(self, accepted_types: Collection[str]) -> None:
         self.accepted_types = accepted_types
 
-    def type_accepted(self, event_type: Any) -> bool:
-        return "*" in self.accepted_types or (
+    def refuse_type(self, kind: str, event_type: Any, record_id: str | None) -> Record | None:
+        """None when the type is accepted, else the record that refuses the event."""
+        if "*" in self.accepted_types or (
             isinstance(event_type, str) and event_type in self.accepted_types
-        )
+        ):
+            return None
+        message = f"{kind} {str(event_type)[:128]!r} is not in CLEANUP_EVENT_TYPES"
+        return _failed("unsupported_event_type", message, record_id)
 
     def cloudevent(self, event: dict[str, Any], record_id: str | None) -> Record:
-        event_type = event.get("type")
-        if not self.type_accepted(event_type):
-            return _failed(
-                "unsupported_event_type",
-                f"CloudEvent type {str(event_type)[:128]!r} is not in CLEANUP_EVENT_TYPES",
-                record_id,
-            )
+        refused = self.refuse_type("CloudEvent type", event.get("type"), record_id)
+        if refused is not None:
+            return refused
         data = event.get("data")
         if data is None and "data_base64" in event:
             try:
@@ -98,13 +98,9 @@ class _Unwrapper:
         return Record(record_id, payload=data, subject=_text_id(event.get("subject")))
 
     def eventbridge(self, event: dict[str, Any], record_id: str | None) -> Record:
-        detail_type = event.get("detail-type")
-        if not self.type_accepted(detail_type):
-            return _failed(
-                "unsupported_event_type",
-                f"EventBridge detail-type {str(detail_type)[:128]!r} is not in CLEANUP_EVENT_TYPES",
-                record_id,
-            )
+        refused = self.refuse_type("EventBridge detail-type", event.get("detail-type"), record_id)
+        if refused is not None:
+            return refused
         detail = event.get("detail")
         if isinstance(detail, str):
             detail, problem = parse_json_text(detail)

@@ -14,6 +14,7 @@ from typing import Literal, NamedTuple
 from image_cleanup.envelopes import EventError
 from image_cleanup.identifiers import canonical_image_id, clip, is_project_id, parse_rfc3339
 from image_cleanup.notices import Notice
+from image_cleanup.results import ItemResult, item_result
 
 CLOCK_SKEW = timedelta(seconds=60)
 
@@ -43,6 +44,13 @@ class Decision(NamedTuple):
     @property
     def is_target(self) -> bool:
         return self.outcome is None
+
+    def as_item(self) -> ItemResult:
+        """The result of an image that was never tried: its verdict, or ``would_delete``."""
+        return item_result(
+            self.image_id, self.project_id, self.outcome or "would_delete", reason=self.reason,
+            message=self.message, retryable=self.retryable, record_id=self.record_id,
+        )
 
 
 def _judge(notice: Notice, policy: Policy, seen: set[tuple[str, str]]) -> Decision:
