@@ -6,6 +6,11 @@
 Prints one table. Every job runs in a fresh process against the emulator, which runs in its own
 process so its CPU is not counted. Jobs of different kinds alternate within one run, so the ratios
 compare like with like on a shared, noisy machine. Peak RSS comes from ``os.wait4``.
+
+Cold start is reported twice: the whole process (spawn to exit, as the targets are written), and
+spawn to the job's result, which leaves out the interpreter's teardown (tens of milliseconds here,
+freeing every imported module) that a serverless platform never waits for: its process lives on
+to serve the next invocation.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "9c53a566cb3443ab910cf0daebca90c4"
@@ -32,6 +38,7 @@ import handler
 ids = json.loads(sys.argv[1])
 result = handler.handler({"project_id": "PROJECT_ID", "image_ids": ids})
 assert result["summary"]["deleted"] == len(ids), result["summary"]
+print("done", flush=True)
 """.replace("PROJECT_ID", PROJECT)
 
 SDK_PEER = """
@@ -42,9 +49,11 @@ credentials = BasicCredentials("ACCESS_KEY", "SECRET_KEY", "PROJECT_ID")
 client = ImsClient.new_builder().with_credentials(credentials).with_endpoints([sys.argv[2]]).build()
 for image_id in json.loads(sys.argv[1]):
     client.glance_delete_image(GlanceDeleteImageRequest(image_id=image_id))
+print("done", flush=True)
 """.replace("ACCESS_KEY", AK).replace("SECRET_KEY", SK).replace("PROJECT_ID", PROJECT)
 
-FLOOR = "import requests, pydantic_settings"
+FLOOR = "import requests, pydantic_settings; print('done', flush=True)"
+NOTHING = "print('done', flush=True)"
 
 WARM = """
 import sys, json, time
@@ -139,31 +148,39 @@ def main() -> int:
     # Cold start: ours, the SDK peer and the floors, alternating.
     with emulator() as server:
         walls: dict[str, list[float]] = {"ours": [], "sdk": [], "floor": [], "pass": []}
+        ready: dict[str, list[float]] = {"ours": [], "sdk": [], "floor": [], "pass": []}
         rss: dict[str, list[int]] = {"ours": [], "sdk": [], "floor": [], "pass": []}
         for _ in range(args.runs):
             for name in ("pass", "floor", "ours", "sdk"):
                 ids = fresh(1)
                 server.seed(ids)
                 if name == "pass":
-                    job = ("pass", (), None)
+                    job: tuple[str, Sequence[str], dict[str, str] | None] = (NOTHING, (), None)
                 elif name == "floor":
                     job = (FLOOR, (), None)
                 elif name == "ours":
                     job = (OURS, (json.dumps(ids),), our_env(server.url))
                 else:
                     job = (SDK_PEER, (json.dumps(ids), server.url), None)
-                wall, peak, _ = _measure_exact(*job)
-                walls[name].append(wall)
-                rss[name].append(peak)
+                run = _measure_exact(*job)
+                walls[name].append(run.wall)
+                ready[name].append(run.to_result)
+                rss[name].append(run.rss)
         med = {k: statistics.median(v) for k, v in walls.items()}
+        ready_med = {k: statistics.median(v) for k, v in ready.items()}
         rss_med = {k: statistics.median(v) for k, v in rss.items()}
         rows += [
-            ("cold start: python -c pass", spread(walls["pass"])),
-            ("cold start: import requests, pydantic_settings (floor)", spread(walls["floor"])),
-            ("cold start: SDK peer, 1 delete (ims, AK/SK)", spread(walls["sdk"])),
-            ("cold start: ours, 1 delete (ims, AK/SK)", spread(walls["ours"])),
+            ("cold start, whole process: python -c pass", spread(walls["pass"])),
+            ("cold start, whole process: import requests, pydantic_settings (floor)", spread(walls["floor"])),
+            ("cold start, whole process: SDK peer, 1 delete (ims, AK/SK)", spread(walls["sdk"])),
+            ("cold start, whole process: ours, 1 delete (ims, AK/SK)", spread(walls["ours"])),
             ("  ours / floor (target <= 1.15)", f"{med['ours'] / med['floor']:.3f}"),
             ("  ours / SDK peer (target <= 1.25)", f"{med['ours'] / med['sdk']:.3f}"),
+            ("  floor / SDK peer (the mandated imports alone)", f"{med['floor'] / med['sdk']:.3f}"),
+            ("cold start to result (no teardown): floor / SDK peer / ours",
+             f"{ready_med['floor'] * 1000:.0f} / {ready_med['sdk'] * 1000:.0f} / {ready_med['ours'] * 1000:.0f} ms"),
+            ("  ours / floor, to result", f"{ready_med['ours'] / ready_med['floor']:.3f}"),
+            ("  ours / SDK peer, to result", f"{ready_med['ours'] / ready_med['sdk']:.3f}"),
             ("peak RSS: floor / SDK peer / ours", f"{rss_med['floor'] / 1024:.1f} / {rss_med['sdk'] / 1024:.1f} / "
                                                   f"{rss_med['ours'] / 1024:.1f} MiB"),
             ("  ours / SDK peer RSS (target <= 1.2)", f"{rss_med['ours'] / rss_med['sdk']:.3f}"),
@@ -173,8 +190,7 @@ def main() -> int:
         count = 1008
         ids = fresh(count)
         server.seed(ids)
-        _, _, out = _measure_exact(WARM, (json.dumps(ids),), our_env(server.url, CLEANUP_MAX_IMAGES=str(count)))
-        warm = json.loads(out)
+        warm = json.loads(_measure_exact(WARM, (json.dumps(ids),), our_env(server.url, CLEANUP_MAX_IMAGES=str(count))).stdout)
         per_image = warm["cpu"] / (count - 8) * 1000
         rows.append(("warm CPU per image, 1,000 images, concurrency 8 (target < 1 ms)", f"{per_image:.3f} ms"))
 
@@ -187,8 +203,8 @@ def main() -> int:
                 ids = fresh(size)
                 server.seed(ids)
                 env = our_env(server.url, CLEANUP_MAX_IMAGES=str(size), CLEANUP_CONCURRENCY=str(concurrency))
-                _, peak, out = _measure_exact(BATCH, (json.dumps(ids),), env)
-                batch = json.loads(out)
+                run = _measure_exact(BATCH, (json.dumps(ids),), env)
+                batch, peak = json.loads(run.stdout), run.rss
                 ideal = size * latency / concurrency
                 ratio = batch["wall"] / ideal
                 target = " (target <= 1.15)" if concurrency >= 16 else ""
@@ -199,10 +215,10 @@ def main() -> int:
         ids = fresh(bulk)
         server.seed(ids)
         env = our_env(server.url, CLEANUP_MAX_IMAGES=str(bulk), CLEANUP_CONCURRENCY="16")
-        ours_wall, _, _ = _measure_exact(OURS, (json.dumps(ids),), env)
+        ours_wall = _measure_exact(OURS, (json.dumps(ids),), env).wall
         ids = fresh(bulk)
         server.seed(ids)
-        sdk_wall, _, _ = _measure_exact(SDK_PEER, (json.dumps(ids), server.url), None)
+        sdk_wall = _measure_exact(SDK_PEER, (json.dumps(ids), server.url), None).wall
         rows += [
             ("bulk from cold, 200 images, 50 ms: SDK peer one by one", f"{sdk_wall:6.2f} s"),
             ("bulk from cold, 200 images, 50 ms: ours, concurrency 16", f"{ours_wall:6.2f} s"),
@@ -217,19 +233,28 @@ def main() -> int:
     return 0
 
 
-def _measure_exact(code: str, args: Sequence[str], env: dict[str, str] | None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (KiB) and stdout of a fresh process, reaped with wait4."""
+class Run(NamedTuple):
+    wall: float  # spawn to exit, seconds
+    to_result: float  # spawn to the job's first line of output, seconds
+    rss: int  # peak resident set, KiB
+    stdout: str
+
+
+def _measure_exact(code: str, args: Sequence[str], env: dict[str, str] | None) -> Run:
+    """Time a fresh ``python -c code``, reaped with wait4 for its peak RSS."""
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
-    stdout = process.stdout.read()
+    first = process.stdout.readline()
+    to_result = time.perf_counter() - started
+    stdout = first + process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"benchmark job failed ({process.returncode}): {code[:80]!r}")
-    return wall, usage.ru_maxrss, stdout
+    return Run(wall, to_result, usage.ru_maxrss, stdout)
 
 
 if __name__ == "__main__":
