@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
@@ -82,6 +83,9 @@ def image_ids_in(event: Any) -> list[str]:
 def _emulated(event: Any) -> Iterator[dict[str, Any]]:
     from image_cleanup.emulator import ImageApiEmulator
 
+    # The emulator is on loopback: a proxy configured for the real endpoint must not take it.
+    bypass = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"]))
+    os.environ["NO_PROXY"] = bypass
     with ImageApiEmulator() as emulator:
         emulator.seed(image_ids_in(event))
         yield {

@@ -10,12 +10,12 @@ import handler as handler_module
 from image_cleanup.emulator import ImageApiEmulator
 from tests.helpers import TOKEN, validate
 
-_PREFIXES = ("CLEANUP_", "HUAWEICLOUD_SDK_", "RUNTIME_")
+_PREFIXES = ("CLEANUP_", "HUAWEICLOUD_SDK_", "RUNTIME_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's or CI's cleanup settings."""
+    """No test sees the developer's or CI's cleanup settings or proxies."""
     for name in list(os.environ):
         if name.upper().startswith(_PREFIXES):
             monkeypatch.delenv(name)

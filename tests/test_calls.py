@@ -263,3 +263,17 @@ def test_sqs_never_raises_and_reports_batch_item_failures(env, emulator, invoke)
     assert result["batchItemFailures"] == [
         {"itemIdentifier": "throttled"}, {"itemIdentifier": "bad-id"}, {"itemIdentifier": "garbage"}]
     assert result["status"] == "partial"
+
+
+def test_proxy_from_the_environment_is_honoured(env, emulator, invoke) -> None:
+    from image_cleanup.emulator import ImageApiEmulator
+
+    with ImageApiEmulator(token=TOKEN) as proxy:
+        env.setenv("HTTP_PROXY", proxy.url)
+        invoke(NOTICE)
+        assert emulator.requests == []
+        assert [r.path for r in proxy.requests] == [f"{emulator.url}/v2.1/{PROJECT}/images/{IMAGE}"]
+        env.setenv("NO_PROXY", "127.0.0.1")
+        emulator.seed([IMAGE])
+        assert outcomes(invoke(NOTICE)) == [(IMAGE, "deleted", None)]
+        assert len(proxy.requests) == 1

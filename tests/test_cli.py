@@ -43,7 +43,8 @@ def test_emulator_runs_and_exit_codes(sample, code, status) -> None:
 
 def test_emulator_deletes_through_the_real_http_path() -> None:
     run = cli(str(EVENTS / "cloudevent.json"), "--emulator", env={
-        "CLEANUP_ENDPOINT": "https://must-be-ignored.example.com", "CLEANUP_AUTH_TOKEN": "ignored"})
+        "CLEANUP_ENDPOINT": "https://must-be-ignored.example.com", "CLEANUP_AUTH_TOKEN": "ignored",
+        "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "example.com"})  # a proxy that is not there
     item = result_of(run)["items"][0]
     assert (item["outcome"], item["http_status"], item["attempts"]) == ("deleted", 204, 1)
     assert item["request_id"]
