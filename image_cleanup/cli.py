@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, NoReturn
 
 from image_cleanup.errors import ConfigurationError
@@ -96,7 +97,7 @@ def _emulated(event: Any) -> Iterator[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         _parser().error("--timeout must be a positive number of seconds")
     try:
         raw = _read(args.event_file)
@@ -107,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     from image_cleanup.settings import load_settings
 
     try:
-        with _emulated(raw) if args.emulator else _no_overrides() as overrides:
+        target: AbstractContextManager[dict[str, Any]] = (
+            _emulated(raw) if args.emulator else nullcontext({})
+        )
+        with target as overrides:
             settings = load_settings(**overrides)
             invocation = run(raw, CliContext(args.timeout), force_dry_run=args.dry_run, settings=settings)
     except ConfigurationError as exc:
@@ -116,7 +120,3 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(invocation.result, indent=2, ensure_ascii=False))
     return EXIT_CODES[invocation.status]
 
-
-@contextmanager
-def _no_overrides() -> Iterator[dict[str, Any]]:
-    yield {}

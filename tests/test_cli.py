@@ -80,7 +80,7 @@ def test_timeout_gives_a_deadline() -> None:
 
 @pytest.mark.parametrize(
     "args", [(), ("--bogus", "x.json"), ("missing-file.json",), ("x.json", "--timeout", "-1"),
-             ("x.json", "--timeout", "soon")],
+             ("x.json", "--timeout", "soon"), ("x.json", "--timeout", "inf"), ("x.json", "--timeout", "nan")],
 )
 def test_usage_errors_are_one_line_exit_2(args) -> None:
     run = cli(*args)
