@@ -33,7 +33,7 @@ def image(n: int) -> str:
 
 
 def soak(images: int = 5000, concurrency: int = 16, rate_503: float = 0.2, rate_429: float = 0.05,
-         seed: int = 1) -> dict[str, Any]:
+         seed: int = 1, keep_result: bool = False) -> dict[str, Any]:
     ids = [image(n) for n in range(images)]
     with ImageApiEmulator(token="soak", rates={503: rate_503, 429: rate_429}, seed=seed) as server:
         server.seed(ids)
@@ -61,7 +61,7 @@ def soak(images: int = 5000, concurrency: int = 16, rate_503: float = 0.2, rate_
     if max_in_flight > concurrency:
         problems.append(f"{max_in_flight} deletes in flight, over the concurrency of {concurrency}")
     attempts = [i["attempts"] for i in items]
-    return {
+    return ({"result": result} if keep_result else {}) | {
         "images": images, "concurrency": concurrency, "rate_503": rate_503, "rate_429": rate_429,
         "wall_s": round(wall, 2), "images_per_s": round(images / wall, 1), "requests": requests,
         "attempts_per_image_mean": round(statistics.fmean(attempts), 3), "attempts_max": max(attempts),

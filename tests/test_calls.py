@@ -277,3 +277,18 @@ def test_proxy_from_the_environment_is_honoured(env, emulator, invoke) -> None:
         emulator.seed([IMAGE])
         assert outcomes(invoke(NOTICE)) == [(IMAGE, "deleted", None)]
         assert len(proxy.requests) == 1
+
+
+def test_log_lines_one_per_image_and_a_summary_with_ids(env, emulator, capsys) -> None:
+    from tests.helpers import image, load_event
+
+    emulator.seed([image(1)])
+    event = load_event("cloudevent.json") | {"data": {"project_id": PROJECT, "image_ids": [image(1), image(2), "bad"]}}
+    result = validate(handler_module.handler(event, LambdaContext(request_id="req-logs")))
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    per_image = [line for line in lines if line["message"] == "image"]
+    assert [line["item"]["image_id"] for line in per_image] == [image(1), image(2), "bad"]
+    assert [line["level"] for line in per_image] == ["INFO", "INFO", "WARNING"]  # 404 is fine
+    assert lines[-1]["message"] == "cleanup finished" and lines[-1]["result"] == result
+    for line in lines:
+        assert (line["invocation_id"], line["event_id"]) == ("req-logs", event["id"])

@@ -12,7 +12,7 @@ import pytest
 
 from image_cleanup.emulator import ImageApiEmulator
 from image_cleanup.package import build, main
-from tests.helpers import IMAGE, PROJECT
+from tests.helpers import IMAGE, PROJECT, validate
 
 PROBE = """
 import json, os, sys
@@ -68,7 +68,7 @@ def test_invocation_from_the_unpacked_zip_alone(unpacked) -> None:
         assert run.returncode == 0, run.stderr
         report = json.loads(run.stdout)
         assert server.images == set()
-    item = report["result"]["items"][0]
+    item = validate(report["result"])["items"][0]
     assert (item["outcome"], item["project_id"]) == ("deleted", PROJECT)
     assert report["result"]["invocation_id"] == "fg-zip-1"
     for path in report["paths"]:
