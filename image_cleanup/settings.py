@@ -20,7 +20,7 @@ from image_cleanup.errors import ConfigurationError
 from image_cleanup.identifiers import canonical_image_id, is_project_id
 
 ApiName = Literal["ecs-v2.1", "ecs-v2", "ims"]
-REGION_PATTERN = re.compile(r"^[a-z]{2}-[a-z]+-\d{1,3}$")
+REGION_PATTERN = re.compile(r"[a-z]{2}-[a-z]+-[0-9]{1,3}")  # fullmatch: no trailing newline
 _ENV_PREFIXES = ("CLEANUP_", "HUAWEICLOUD_SDK_", "RUNTIME_PROJECT_ID")
 
 CsvSet = Annotated[frozenset[str], NoDecode]
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
-        if value is not None and not REGION_PATTERN.match(value):
+        if value is not None and not REGION_PATTERN.fullmatch(value):
             raise ValueError("must look like cn-north-4")
         return value
 

@@ -58,7 +58,8 @@ def test_region_gives_ecs_host_and_endpoint_overrides(monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("CLEANUP_REGION", "north"), ("CLEANUP_API", "v3"), ("CLEANUP_CONCURRENCY", "0"),
+        ("CLEANUP_REGION", "north"), ("CLEANUP_REGION", "cn-north-4\n"), ("CLEANUP_REGION", "cn-north-\uff14"),
+        ("CLEANUP_REGION", "cn-north-4.evil.example.com/x"), ("CLEANUP_API", "v3"), ("CLEANUP_CONCURRENCY", "0"),
         ("CLEANUP_CONCURRENCY", "65"), ("CLEANUP_MAX_ATTEMPTS", "zero"), ("CLEANUP_MAX_IMAGES", "-1"),
         ("CLEANUP_DRY_RUN", "maybe"), ("CLEANUP_LOG_LEVEL", "LOUD"), ("CLEANUP_BACKOFF_BASE_S", "nope"),
         ("CLEANUP_BACKOFF_MAX_S", "0.1"), ("CLEANUP_READ_TIMEOUT_S", "0"),
