@@ -32,7 +32,8 @@ def parse_rfc3339(raw: object) -> datetime | None:
     """An aware datetime for an RFC 3339 timestamp with an offset, else None."""
     if not isinstance(raw, str) or not _RFC3339.fullmatch(raw):
         return None
-    text = raw.replace("t", "T").replace(" ", "T").replace("z", "Z")
+    # Python 3.10's fromisoformat knows neither "Z" nor more than 6 fraction digits
+    text = raw.replace("t", "T").replace(" ", "T").replace("z", "+00:00").replace("Z", "+00:00")
     seconds, dot, rest = text.partition(".")
     if dot:
         # datetime.fromisoformat takes at most 6 fraction digits; RFC 3339 allows more.
