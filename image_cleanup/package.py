@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     except subprocess.CalledProcessError:
         print("pip could not fetch wheels for that Python and platform", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     size = args.output.stat().st_size
     print(f"{args.output}: {count} files, {size / 1e6:.1f} MB (Python {args.python}, {args.arch}); "
           "handler: handler.handler")

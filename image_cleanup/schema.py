@@ -31,8 +31,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.path} is out of date: run python -m image_cleanup.schema", file=sys.stderr)
             return 1
         return 0
-    args.path.parent.mkdir(parents=True, exist_ok=True)
-    args.path.write_text(text, encoding="utf-8")
+    try:
+        args.path.parent.mkdir(parents=True, exist_ok=True)
+        args.path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot write {args.path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -80,3 +80,8 @@ def test_bad_python_version_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit) as raised:
         main(["--python", "three", "-o", "/dev/null"])
     assert raised.value.code == 2
+
+
+def test_unwritable_output_is_one_line_not_a_traceback(capsys) -> None:
+    assert main(["--python", "3.12", "-o", "/proc/no-such-dir/image-cleanup.zip"]) == 1
+    assert capsys.readouterr().err.startswith("cannot write")

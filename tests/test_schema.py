@@ -38,3 +38,8 @@ def test_schema_refuses_what_the_contract_forbids() -> None:
                    {**good, "extra": 1}, {k: v for k, v in good.items() if k != "items"}):
         with pytest.raises(jsonschema.ValidationError):
             validate(broken)
+
+
+def test_unwritable_path_is_one_line_not_a_traceback(capsys) -> None:
+    assert schema_main(["--path", "/proc/no-such-dir/schema.json"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
