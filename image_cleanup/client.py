@@ -15,7 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from image_cleanup.guards import Decision
-from image_cleanup.results import MESSAGE_LIMIT, ItemResult, item_result
+from image_cleanup.results import ItemResult, item_result
 from image_cleanup.retrying import Breaker, Deadline, backoff_delay, parse_retry_after
 from image_cleanup.settings import Settings
 
@@ -51,12 +51,14 @@ def reason_for_status(status: int) -> str:
 
 
 def error_message(body: bytes) -> str | None:
-    """The message of any of the platform's error-body shapes; a non-JSON body as text."""
+    """The message of any of the platform's error-body shapes; a non-JSON body as text.
+
+    Not cut here: ``item_result`` cuts every message to the contract's 512 characters.
+    """
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
-        text = body.decode("utf-8", "replace").strip()
-        return text[:MESSAGE_LIMIT] or None
+        return body.decode("utf-8", "replace").strip() or None
     if not isinstance(document, dict):
         return None
     if "error_msg" in document or "error_code" in document:
@@ -69,7 +71,7 @@ def error_message(body: bytes) -> str | None:
 
 def _join(code: Any, message: Any) -> str | None:
     parts = [str(p) for p in (code, message) if p not in (None, "")]
-    return ": ".join(parts)[:MESSAGE_LIMIT] if parts else None
+    return ": ".join(parts) if parts else None
 
 
 def _read_capped(response: requests.Response) -> bytes:
@@ -227,7 +229,7 @@ class ImageClient:
 
 def _exception_message(exc: Exception, fallback: str) -> str:
     # requests' messages name the URL (never a credential: those travel in headers)
-    return str(exc)[:MESSAGE_LIMIT] or fallback
+    return str(exc) or fallback
 
 
 def _deferred(decision: Decision, reason: str, message: str) -> ItemResult:

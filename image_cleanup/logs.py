@@ -14,6 +14,9 @@ from typing import Any
 
 LOGGER_NAME = "image_cleanup"
 REDACTED = "***"
+# Shorter "secrets" are not scrubbed: replacing every "t" of a one-letter token would garble every
+# message while protecting nothing (real tokens, AKs and SKs are tens of characters or more).
+MIN_SECRET_LENGTH = 8
 _logger = logging.getLogger(LOGGER_NAME)
 
 
@@ -21,7 +24,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         forms: set[str] = set()
         for secret in secrets:
-            if secret:
+            if len(secret) >= MIN_SECRET_LENGTH:
                 forms.add(secret)
                 forms.add(json.dumps(secret)[1:-1])  # as it appears inside a JSON string
         # longest first, so a secret that contains another is replaced whole

@@ -149,3 +149,11 @@ def test_cli_output_carries_no_secret(args, secret_server) -> None:
     assert run.returncode == 0, run.stderr
     assert_clean(run.stdout.decode(), run.stderr.decode())
     validate(json.loads(run.stdout))
+
+
+def test_short_values_are_not_scrubbed_into_garbled_messages() -> None:
+    from image_cleanup.logs import Redactor
+
+    redactor = Redactor(["t", SECRET_TOKEN])
+    text = f"connection to host timed out; token {SECRET_TOKEN}"
+    assert redactor.scrub(text) == "connection to host timed out; token ***"
